@@ -1,0 +1,1 @@
+"""The `helpdesk` command: serve agents, ask them, run the orchestrator."""
