@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -111,6 +112,7 @@ class SessionSpec(_Strict):
     sql: list[str] = Field(min_length=1)
     delay: Seconds | None = None  # start this spec's sessions after the previous ones
     reconnect: bool = False  # re-run `sql` when the session ends (e.g. killed by deadlock)
+    repeat: Seconds | None = None  # run `sql` again every `repeat` seconds until torn down
 
 
 class SessionsAction(_Strict):
@@ -157,7 +159,8 @@ class KubernetesAction(_Strict):
 
 
 class ShellAction(_Strict):
-    """A script with FAULTTEST_CONN, FAULTTEST_REPLICA_CONN, PGPASSWORD, FAULTTEST_KUBE_CONTEXT set."""
+    """A script run with FAULTTEST_CONN, FAULTTEST_REPLICA_CONN, PGPASSWORD and
+    FAULTTEST_KUBE_CONTEXT in its environment."""
 
     type: Literal["shell"]
     script: str | None = None
@@ -243,6 +246,24 @@ class ExpectedKeywords(_Strict):
     all_of: list[str] = Field(default_factory=list)
 
 
+# Categories the aiHelpDesk Go catalog uses, mapped to this taxonomy so Go catalogs load.
+GO_CATEGORY_ALIASES = {
+    "uncommitted_transaction": "idle_in_transaction",
+    "vacuum_needed": "table_bloat",
+    "process_crash": "server_crash",
+    "config_error": "bad_configuration",
+    "shutdown": "connection_refused",
+    "container_killed": "oom_killed",
+}
+
+
+def _taxonomy_category(value: str) -> str:
+    value = GO_CATEGORY_ALIASES.get(value, value)
+    if value not in CATEGORY_NAMES:
+        raise ValueError(f"unknown diagnosis category {value!r}")
+    return value
+
+
 class ExpectedDiagnosis(_Strict):
     category: str
     contributing: list[str] = Field(default_factory=list)
@@ -250,9 +271,12 @@ class ExpectedDiagnosis(_Strict):
     @field_validator("category")
     @classmethod
     def _known(cls, value: str) -> str:
-        if value not in CATEGORY_NAMES:
-            raise ValueError(f"unknown diagnosis category {value!r}")
-        return value
+        return _taxonomy_category(value)
+
+    @field_validator("contributing")
+    @classmethod
+    def _known_contributing(cls, values: list[str]) -> list[str]:
+        return [_taxonomy_category(v) for v in values]
 
 
 class Evaluation(_Strict):
@@ -260,7 +284,8 @@ class Evaluation(_Strict):
     expected_keywords: ExpectedKeywords = Field(default_factory=ExpectedKeywords)
     expected_diagnosis: ExpectedDiagnosis | None = None
     must_cite: list[str] = Field(default_factory=list)
-    forbidden: list[str] = Field(default_factory=list)  # categories or claims that make an answer wrong
+    # categories or claims that make an answer wrong
+    forbidden: list[str] = Field(default_factory=list)
     narrative: str = ""
 
 
@@ -320,9 +345,12 @@ class FailureMode(_Strict):
     external_compat: bool | None = None
     external_inject: dict[str, Any] | None = None
     external_teardown: dict[str, Any] | None = None
+    governance_gap: bool | None = None
 
-    # where it was loaded from (set by the loader, not part of the YAML)
+    # where it was loaded from (set by the loader, not part of the YAML): the catalog
+    # file, and its folder, against which relative `script`/`manifests` paths resolve
     source: str = Field(default="", exclude=True)
+    base_dir: str = Field(default="", exclude=True)
 
     @field_validator("inject", "teardown", "verify", mode="before")
     @classmethod
@@ -336,9 +364,17 @@ class FailureMode(_Strict):
     def _duration(cls, value: Any) -> Any:
         return parse_duration(value)
 
+    def resolve_path(self, path: str) -> Path:
+        """A `script`/`manifests` path as a file path (relative ones against `base_dir`)."""
+        candidate = Path(path)
+        if candidate.is_absolute() or not self.base_dir:
+            return candidate
+        return Path(self.base_dir) / candidate
+
     @property
     def unsupported_actions(self) -> list[str]:
-        return sorted({a.type for a in (*self.inject, *self.teardown) if isinstance(a, UnsupportedAction)})
+        actions = (*self.inject, *self.teardown)
+        return sorted({a.type for a in actions if isinstance(a, UnsupportedAction)})
 
     def render_prompt(self, values: dict[str, str]) -> str:
         """The prompt with {{placeholders}} filled in (unknown ones are left as they are)."""

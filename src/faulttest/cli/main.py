@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from faulttest.cli import catalog_cmds, inject_cmds, lab
+from faulttest.cli import catalog_cmds, inject_cmds, lab, report_cmds, run_cmds
 from faulttest.errors import FaulttestError
 from helpdesk.dsn import mask
 
@@ -19,7 +19,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for module in (catalog_cmds, lab, inject_cmds):
+for module in (catalog_cmds, lab, inject_cmds, run_cmds, report_cmds):
     module.register(app)
 
 
@@ -39,7 +39,7 @@ def _configure_logging() -> None:
 def main() -> None:
     _configure_logging()
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)  # a typer.Exit(n) comes back as n here
     except FaulttestError as exc:
         print(f"error: {mask(str(exc))}", file=sys.stderr)
         sys.exit(exc.exit_code)
@@ -57,7 +57,7 @@ def main() -> None:
             exc.show()
             sys.exit(2)
         raise
-    sys.exit(0)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":
