@@ -1,0 +1,1 @@
+"""Tests of the model layer: config, vendor clients against fake APIs, the tool loop."""
