@@ -224,6 +224,13 @@ class ConnectionFailsProbe(_Strict):
     dsn: Literal["agent", "target"] = "agent"
     target: Node = Node.PRIMARY
     contains: str
+    # other wordings of the same failure (e.g. a non-superuser role sees "remaining
+    # connection slots are reserved" where a superuser sees "too many clients")
+    contains_any: list[str] = Field(default_factory=list)
+
+    @property
+    def texts(self) -> list[str]:
+        return [self.contains, *self.contains_any]
 
 
 class KubernetesProbe(_Strict):
