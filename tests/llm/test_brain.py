@@ -40,7 +40,7 @@ def test_brain_from_environment_settings(fake, serve, target, registry):
             }
         )
         brain = LLMBrain.from_config(config, settings=FAST)
-        result = brain.answer(f"Is {target.dsn} OK?", registry)
+        result = brain.run(f"Is {target.dsn} OK?", registry)
 
     assert result.status == "diagnosed" and result.diagnosis.category == "healthy"
     first = server.model_requests[0]

@@ -51,7 +51,7 @@ class AnthropicClient:
         self, system: str, messages: Sequence[Message], tools: Sequence[ToolSpec], timeout: float
     ) -> ModelTurn:
         params: Any = [_to_param(m) for m in messages]
-        tool_params: Any = [_tool_param(t) for t in tools]
+        tool_params: Any = [_tool_param(t) for t in tools] or self._sdk.NOT_GIVEN
         try:
             response = self._client.messages.create(
                 model=self.model,

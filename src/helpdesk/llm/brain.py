@@ -52,5 +52,5 @@ class LLMBrain:
 
         return cls(create_client(config), load_prompt(prompt), settings, categories)
 
-    def answer(self, message: str, registry: ToolRegistry) -> AgentResult:
+    def run(self, message: str, registry: ToolRegistry) -> AgentResult:
         return self.loop.run(message, registry)

@@ -51,7 +51,9 @@ class GeminiClient:
         types = self._types
         config = types.GenerateContentConfig(
             system_instruction=system,
-            tools=[types.Tool(function_declarations=[_declaration(types, t) for t in tools])],
+            tools=[types.Tool(function_declarations=[_declaration(types, t) for t in tools])]
+            if tools
+            else None,
             automatic_function_calling=types.AutomaticFunctionCallingConfig(disable=True),
             http_options=types.HttpOptions(timeout=max(1, int(timeout * 1000))),
         )

@@ -45,7 +45,7 @@ class OpenAIClient:
         params: Any = [{"role": "system", "content": system}]
         for message in messages:
             params.extend(_to_params(message))
-        tool_params: Any = [_tool_param(t) for t in tools]
+        tool_params: Any = [_tool_param(t) for t in tools] or self._sdk.NOT_GIVEN  # [] is a 400
         try:
             response = self._client.chat.completions.create(
                 model=self.model,
