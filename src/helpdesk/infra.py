@@ -82,7 +82,10 @@ class InfraConfig(BaseModel):
 
     @classmethod
     def from_dict(cls, raw: dict) -> InfraConfig:
-        raw = {k: _keyed(v) if k in ("db_servers", "k8s_clusters", "vms") else v for k, v in raw.items()}
+        raw = {
+            k: _keyed(v) if k in ("db_servers", "k8s_clusters", "vms") else v
+            for k, v in raw.items()
+        }
         return cls.model_validate(raw)
 
     def db_server(self, alias: str) -> DbServer | None:
@@ -103,9 +106,7 @@ class InfraConfig(BaseModel):
         return None
 
     def k8s_cluster(self, name_or_context: str) -> K8sCluster | None:
-        return next(
-            (c for c in self.k8s_clusters if name_or_context in (c.name, c.context)), None
-        )
+        return next((c for c in self.k8s_clusters if name_or_context in (c.name, c.context)), None)
 
 
 def load(path: str | Path | None = None) -> InfraConfig | None:

@@ -30,21 +30,35 @@ _K8S = Domain.KUBERNETES
 
 CATEGORIES: tuple[Category, ...] = (
     Category("connection_exhaustion", _DB, "all connection slots are in use", True),
-    Category("role_connection_limit", _DB, "a role's or database's CONNECTION LIMIT is reached", True),
+    Category(
+        "role_connection_limit", _DB, "a role's or database's CONNECTION LIMIT is reached", True
+    ),
     Category("connection_refused", _DB, "the server is not running or not listening", True),
     Category("authentication_failure", _DB, "the credentials are rejected", True),
     Category("hba_rejection", _DB, "pg_hba.conf rejects the client", True),
     Category("database_not_found", _DB, "the database named does not exist", True),
-    Category("connection_not_permitted", _DB, "the role cannot log in or the database refuses connections", True),
+    Category(
+        "connection_not_permitted",
+        _DB,
+        "the role cannot log in or the database refuses connections",
+        True,
+    ),
     Category("lock_blocking", _DB, "a lock held by one session blocks others", True),
     Category("deadlock", _DB, "transactions deadlock and PostgreSQL aborts one", True),
-    Category("idle_in_transaction", _DB, "sessions idle inside open transactions hold locks or snapshots", True),
+    Category(
+        "idle_in_transaction",
+        _DB,
+        "sessions idle inside open transactions hold locks or snapshots",
+        True,
+    ),
     Category("long_running_query", _DB, "a query has been running for a long time", True),
     Category("table_bloat", _DB, "dead tuples accumulate; vacuum is not keeping up", True),
     Category("cache_performance", _DB, "low buffer cache hit ratio", True),
     Category("missing_index", _DB, "large sequential scans serve selective lookups", True),
     Category("replication_lag", _DB, "a standby is behind its primary", True),
-    Category("wal_accumulation", _DB, "WAL is retained, e.g. by an inactive replication slot", True),
+    Category(
+        "wal_accumulation", _DB, "WAL is retained, e.g. by an inactive replication slot", True
+    ),
     Category("disk_pressure", _DB, "the database is running out of disk", True),
     Category("read_only", _DB, "writes are rejected by read-only settings or recovery", True),
     Category("statement_timeout", _DB, "queries are cancelled by a too-low timeout", True),
@@ -60,8 +74,15 @@ CATEGORIES: tuple[Category, ...] = (
     Category("scaled_to_zero", _K8S, "a workload has zero replicas", False),
     Category("probe_failure", _K8S, "a liveness or readiness probe keeps failing", False),
     Category("config_missing", _K8S, "a referenced Secret or ConfigMap is missing", False),
-    Category("compound_crash", Domain.COMPOUND, "a database symptom caused by crashing pods", False),
-    Category("compound_no_endpoints", Domain.COMPOUND, "a database symptom caused by a service without endpoints", False),
+    Category(
+        "compound_crash", Domain.COMPOUND, "a database symptom caused by crashing pods", False
+    ),
+    Category(
+        "compound_no_endpoints",
+        Domain.COMPOUND,
+        "a database symptom caused by a service without endpoints",
+        False,
+    ),
     Category("healthy", Domain.NONE, "nothing is wrong", True),
 )
 
@@ -78,7 +99,9 @@ def category(name: str) -> Category:
     try:
         return BY_NAME[name]
     except KeyError:
-        raise KeyError(f"unknown diagnosis category {name!r}; valid: {', '.join(sorted(NAMES))}") from None
+        raise KeyError(
+            f"unknown diagnosis category {name!r}; valid: {', '.join(sorted(NAMES))}"
+        ) from None
 
 
 def words(name: str) -> list[str]:

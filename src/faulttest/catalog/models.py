@@ -151,11 +151,28 @@ class ConfigAction(_Strict):
 
 
 class KubernetesAction(_Strict):
+    """Manifests applied with server-side apply (field manager `faulttest`), deleted, or
+    re-applied as the base (`restore_base`, which also deletes what the fault's overlay
+    added and waits until the base is ready); `port_forward` opens a local port that
+    forwards to `service`:`port` (the agent's DSN then names it).
+
+    `namespace` defaults to the cluster's fault namespace (helpdesk-test)."""
+
     type: Literal["kubernetes"]
     action: Literal["apply", "delete", "restore_base", "port_forward"]
     manifests: list[str] = Field(default_factory=list)
     namespace: str | None = None
     wait: bool = True
+    service: str | None = None  # port_forward
+    port: int | None = Field(default=None, gt=0, lt=65536)  # port_forward
+
+    @model_validator(mode="after")
+    def _forward_target(self) -> KubernetesAction:
+        if self.action == "port_forward" and not (self.service and self.port):
+            raise ValueError("action 'port_forward' needs 'service' and 'port'")
+        if self.action in ("apply", "delete", "restore_base") and not self.manifests:
+            raise ValueError(f"action '{self.action}' needs 'manifests'")
+        return self
 
 
 class ShellAction(_Strict):

@@ -63,12 +63,16 @@ class ToolRegistry:
         try:
             return self.tools[name]
         except KeyError:
-            raise ToolArgumentError(f"unknown tool {name!r}; available: {', '.join(self.tools)}") from None
+            raise ToolArgumentError(
+                f"unknown tool {name!r}; available: {', '.join(self.tools)}"
+            ) from None
 
     def schemas(self) -> list[dict[str, Any]]:
         return [t.schema() for t in self]
 
-    def call(self, name: str, args: dict[str, Any], trace: list[ToolCall] | None = None) -> ToolOutput:
+    def call(
+        self, name: str, args: dict[str, Any], trace: list[ToolCall] | None = None
+    ) -> ToolOutput:
         """Run one tool, validating its arguments, and append a masked record to `trace`."""
         tool = self.get(name)
         started = time.perf_counter()
