@@ -7,9 +7,9 @@ import tarfile
 import pytest
 
 from helpdesk.a2a.runtime import serve_in_thread
-from helpdesk.agents.placeholder import PlaceholderAgent
 from helpdesk.gateway import create_app
 from helpdesk.orchestrator import build_orchestrator
+from tests.gateway.placeholder_agent import PlaceholderAgent
 from tests.orchestrator.experts import CONTEXT, NAMESPACE
 
 pytestmark = pytest.mark.lab

@@ -12,6 +12,7 @@ import typer
 from helpdesk.a2a.client import DEFAULT_TIMEOUT, ask_sync
 from helpdesk.agents.base import Agent
 from helpdesk.dsn import mask
+from helpdesk.infra import InfraConfigError
 from helpdesk.llm.config import LLMConfigError
 from helpdesk.result import AgentResult
 
@@ -19,6 +20,8 @@ from helpdesk.result import AgentResult
 # model configuration (SPEC §10) and gives the agent the built-in or an LLM brain.
 AGENTS: dict[str, tuple[str, str, int]] = {
     "database": ("helpdesk.agents.database.factory", "create_agent", 1100),
+    "k8s": ("helpdesk.agents.k8s.factory", "create_agent", 1102),
+    "incident": ("helpdesk.agents.incident.agent", "IncidentAgent", 1104),
 }
 
 
@@ -41,28 +44,38 @@ def load_agent(name: str) -> Agent:
         raise CliError(f"agent {name!r} is not available in this installation ({exc})") from None
     try:
         agent: Agent = getattr(module, factory_name)()
-    except LLMConfigError as exc:
-        raise CliError(f"model configuration: {exc}", exit_code=2) from None
+    except (LLMConfigError, InfraConfigError) as exc:
+        raise CliError(f"configuration: {exc}", exit_code=2) from None
     return agent
+
+
+def _add_serve_command(agent_app: typer.Typer, name: str, default_port: int) -> None:
+    """`helpdesk agent NAME [--host] [--port]`: one command per entry of AGENTS."""
+
+    def serve_agent(
+        host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+        port: Annotated[int, typer.Option(help="Port to listen on.")] = default_port,
+    ) -> None:
+        from helpdesk.a2a.runtime import ServeError, serve
+
+        agent = load_agent(name)
+        try:
+            serve(agent, host=host, port=port)
+        except ServeError as exc:
+            raise CliError(str(exc)) from None
+
+    agent_app.command(
+        name,
+        help=f"Serve the {name} agent (A2A 1.0 and 0.3, /tool/NAME, /schemas) until Ctrl-C.",
+    )(serve_agent)
 
 
 def register(app: typer.Typer) -> None:
     agent_app = typer.Typer(help="Serve an expert agent over A2A.", no_args_is_help=True)
     app.add_typer(agent_app, name="agent")
 
-    @agent_app.command("database")
-    def agent_database(
-        host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-        port: Annotated[int, typer.Option(help="Port to listen on.")] = AGENTS["database"][2],
-    ) -> None:
-        """Serve postgres_database_agent (A2A 1.0 and 0.3, /tool/NAME, /schemas) until Ctrl-C."""
-        from helpdesk.a2a.runtime import ServeError, serve
-
-        agent = load_agent("database")
-        try:
-            serve(agent, host=host, port=port)
-        except ServeError as exc:
-            raise CliError(str(exc)) from None
+    for agent_name, (_, _, default_port) in AGENTS.items():
+        _add_serve_command(agent_app, agent_name, default_port)
 
     @app.command("ask")
     def ask_cmd(

@@ -1,12 +1,11 @@
 """`helpdesk agents up`: the database, k8s and incident agents in one foreground process.
 
-Each agent is a real A2A server on its own port; an agent whose tools this build lacks is
-served as an honest placeholder. Ctrl-C or SIGTERM stops them all cleanly.
+Each agent is a real A2A server on its own port, built from the same factories as
+`helpdesk agent NAME`. Ctrl-C or SIGTERM stops them all cleanly.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 import signal
 import threading
@@ -16,41 +15,11 @@ from typing import Annotated
 
 import typer
 
-from helpdesk.agents.base import Agent
-from helpdesk.agents.placeholder import PlaceholderAgent
-from helpdesk.cli.a2a_cmds import AGENTS, CliError, load_agent
+from helpdesk.cli.a2a_cmds import CliError, load_agent
 from helpdesk.logfmt import fields
-from helpdesk.orchestrator.discovery import DATABASE, INCIDENT, K8S, ROLES
+from helpdesk.orchestrator.discovery import DATABASE, INCIDENT, K8S
 
 log = logging.getLogger("helpdesk.agents")
-
-# Role -> (module, class) of the expert agent, when the CLI registry does not know it yet.
-EXPERT_CLASSES: dict[str, tuple[str, str]] = {
-    DATABASE: ("helpdesk.agents.database.agent", "DatabaseAgent"),
-    K8S: ("helpdesk.agents.k8s.agent", "K8sAgent"),
-    INCIDENT: ("helpdesk.agents.incident", "IncidentAgent"),
-}
-
-
-def build_expert(role: str) -> Agent:
-    """The expert agent for `role`, or a placeholder when this build does not include it."""
-    if role in AGENTS:
-        return load_agent(role)
-    module_name, class_name = EXPERT_CLASSES[role]
-    try:
-        module = importlib.import_module(module_name)
-        agent: Agent = getattr(module, class_name)()
-        return agent
-    except ModuleNotFoundError as exc:
-        if not (exc.name or "").startswith("helpdesk."):
-            raise  # the agent exists but a third-party dependency is missing: say so
-    except AttributeError:
-        pass
-    log.warning(
-        "agent tools not available in this build; serving a placeholder",
-        extra=fields(agent=ROLES[role].agent_name, missing=ROLES[role].capabilities),
-    )
-    return PlaceholderAgent(ROLES[role].agent_name, ROLES[role].capabilities)
 
 
 @contextmanager
@@ -71,7 +40,7 @@ def run_agents(host: str, ports: dict[str, int], stop: threading.Event | None = 
     from helpdesk.a2a.runtime import ServedAgent, ServeError, serve_in_thread
 
     stop = stop or threading.Event()
-    agents = [build_expert(role) for role in ports]
+    agents = [load_agent(role) for role in ports]
     served: list[ServedAgent] = []
     try:
         for agent, port in zip(agents, ports.values(), strict=True):

@@ -11,26 +11,32 @@ import sys
 import typer
 
 from helpdesk.a2a.client import AgentError
-from helpdesk.cli import a2a_cmds, agents_cmds, orchestrator_cmds
+from helpdesk.cli import a2a_cmds, agents_cmds, gateway_cmds, incident_cmds, orchestrator_cmds
 from helpdesk.dsn import mask
 from helpdesk.logfmt import configure
 
 app = typer.Typer(
     name="helpdesk",
     help="aiHelpDesk: an AI operations help desk for PostgreSQL and Kubernetes.",
-    no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
 
-for module in (a2a_cmds, agents_cmds, orchestrator_cmds):
+for module in (a2a_cmds, agents_cmds, incident_cmds, orchestrator_cmds, gateway_cmds):
     module.register(app)
+
+
+@app.callback(invoke_without_command=True)
+def _interactive(ctx: typer.Context) -> None:
+    """No command: the orchestrator's interactive session (User -> / Agent ->)."""
+    if ctx.invoked_subcommand is None:
+        raise typer.Exit(orchestrator_cmds.repl())
 
 
 def main() -> None:
     configure(logging.DEBUG if "-v" in sys.argv else logging.INFO)
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)  # a typer.Exit(n) comes back as n here
     except (AgentError, a2a_cmds.CliError) as exc:
         print(f"error: {mask(str(exc))}", file=sys.stderr)
         sys.exit(getattr(exc, "exit_code", 1))
@@ -46,7 +52,7 @@ def main() -> None:
         else:
             print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)
-    sys.exit(0)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":
