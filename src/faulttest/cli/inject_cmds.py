@@ -1,7 +1,8 @@
 """`faulttest inject`, `teardown` and `selftest`: thin commands over `faulttest.inject`.
 
-They resolve the target (--conn / FAULTTEST_CONN, else the running lab), pass it through
-the safety guard, and print what happened; all the work is in `Injector`.
+They resolve the target (--conn / FAULTTEST_CONN, else the running lab; for Kubernetes and
+compound faults the cluster of --context / FAULTTEST_KUBE_CONTEXT), pass it through the
+safety guard, and print what happened; all the work is in `Injector`.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from faulttest.catalog.models import FailureMode
 from faulttest.cli.catalog_cmds import (
     CATALOG_OPTION_HELP,
     get_failure,
@@ -23,13 +25,17 @@ from faulttest.cli.catalog_cmds import (
 )
 from faulttest.errors import InjectionFailed, UsageError
 from faulttest.inject import Injector, Journal, JournalEntry
+from faulttest.inject.engine import uses_kubernetes
+from faulttest.inject.kubernetes import UNSUPPORTED_REASON as NO_CONTEXT_REASON
 from faulttest.inject.recovery import recover, teardown_entry
 from faulttest.safety import OVERRIDE_FLAG, check_target, load_infra
 from faulttest.targets import (
     CONN_ENV,
     REPLICA_CONN_ENV,
+    ClusterTarget,
     Target,
     faulttest_home,
+    kube_cluster,
     resolve_target,
     running_lab,
 )
@@ -80,8 +86,16 @@ class TargetFlags:
         env = os.environ.get(CONN_ENV) or os.environ.get(REPLICA_CONN_ENV)
         return bool(self.conn or self.replica_conn or env)
 
-    def target(self) -> Target:
+    def target(self, failure: FailureMode | None = None) -> Target:
+        """The checked target; for a Kubernetes or compound fault, its cluster."""
         infra = load_infra(self.infra_config)
+        if failure is not None and uses_kubernetes(failure):
+            cluster = kube_cluster(self.context, infra=infra)
+            if cluster is None:
+                raise UsageError(f"{failure.id} {NO_CONTEXT_REASON}")
+            target: Target = ClusterTarget(cluster)
+            check_target(target, infra, override=self.override)
+            return target
         target = resolve_target(self.conn, self.replica_conn, infra=infra)
         check_target(target, infra, override=self.override)
         return target
@@ -113,7 +127,7 @@ def inject_cmd(
     """Inject one fault, verify it is really present, and print the prompt for the agent."""
     flags = _flags(conn, replica_conn, infra_config, catalog, context, override)
     failure = get_failure(load_catalog(flags.catalog), failure_id)
-    target = flags.target()
+    target = flags.target(failure)
     injector = Injector(target, Journal(faulttest_home()), safety_override=override)
     injection = injector.inject(failure)
     teardown = f"faulttest teardown --id {failure.id} {flags.echo()}".rstrip()
@@ -163,7 +177,7 @@ def teardown_cmd(
             )
         )
         return
-    injector = Injector(flags.target(), journal)
+    injector = Injector(flags.target(failure), journal)
     result = injector.teardown(failure)
     if not result.clean:
         raise InjectionFailed(f"{failure.id} teardown left: {'; '.join(result.leftovers)}")

@@ -1,0 +1,1 @@
+"""The pipeline behind `faulttest run`: agents, per-fault inject → ask → score → teardown."""
