@@ -64,3 +64,23 @@ def test_healthy_lab_is_healthy(lab: Lab, served_agent: ServedAgent) -> None:
     result = ask_sync(served_agent.url, prompt, timeout=60)
     assert result.diagnosis is not None
     assert result.diagnosis.category == "healthy", result.text
+
+
+def test_an_earlier_deadlock_elsewhere_is_not_part_of_a_new_lock_queue(
+    lab: Lab, served_agent: ServedAgent, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """A deadlock logged seconds earlier on other tables must not colour a new lock queue."""
+    catalog = load_catalog()
+    injector = Injector(LabTarget(lab), Journal(tmp_path_factory.mktemp("journal")))
+    earlier = catalog.get("db-lock-contention")
+    injector.inject(earlier)
+    assert injector.teardown(earlier).clean
+    now = catalog.get("db-long-running-query")
+    injection = injector.inject(now)
+    try:
+        result = ask_sync(served_agent.url, injection.prompt, timeout=now.timeout)
+    finally:
+        assert injector.teardown(now).clean
+    assert result.diagnosis is not None
+    assert result.diagnosis.category == "lock_blocking", result.text
+    assert "deadlock" not in result.diagnosis.contributing, result.text

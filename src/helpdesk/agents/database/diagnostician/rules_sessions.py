@@ -4,6 +4,7 @@ transactions, long queries and deadlocks."""
 from __future__ import annotations
 
 import difflib
+import re
 from typing import Any
 
 from helpdesk import dsn as dsnlib
@@ -476,6 +477,26 @@ def long_queries(node: Node, request: Request) -> list[Finding]:
     ]
 
 
+_LOG_RELATION = re.compile(r'relation "(?:[^"]+\.)?([^".]+)"')
+
+
+def _relname(qualified: str) -> str:
+    """`public.orders (AccessExclusiveLock)` → `orders`."""
+    return qualified.split(" (", 1)[0].rsplit(".", 1)[-1]
+
+
+def _deadlock_elsewhere(log: dict, tree: dict | None) -> bool:
+    """True when the logged deadlocks name relations and none of them is contended now."""
+    logged = {
+        name
+        for entry in log.get("entries", [])
+        if entry.get("signature") == "deadlock"
+        for name in _LOG_RELATION.findall(entry.get("detail") or "")
+    }
+    contended = {_relname(r) for root in (tree or {}).get("roots", []) for r in root["relations"]}
+    return bool(logged and contended and not logged & contended)
+
+
 def deadlocks(node: Node, request: Request) -> list[Finding]:
     log = node.data("read_server_log") or {}
     stats = node.data("get_database_stats") or {"databases": []}
@@ -492,7 +513,10 @@ def deadlocks(node: Node, request: Request) -> list[Finding]:
         # Part of the present incident: logged while today's blocked sessions were already
         # queued, or just now while the person reports failing / rolled-back transactions.
         # An older deadlock counts only when the person asks about deadlocks by name.
-        during_episode = waiting and last_seen <= oldest + 30
+        # Timing alone is weak: a deadlock on other tables, seconds before an unrelated lock
+        # queue formed, is history -- unless the person also reports what deadlocks cause.
+        elsewhere = _deadlock_elsewhere(log, tree)
+        during_episode = waiting and last_seen <= oldest + 30 and (hinted or not elsewhere)
         fresh = last_seen <= DEADLOCK_CURRENT_S
         if during_episode or (fresh and named):
             severity = 92
