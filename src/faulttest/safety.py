@@ -2,7 +2,9 @@
 
 A target passes when it is the running lab, or when every server it names (primary and
 replica) is registered in the infrastructure config with a `test` or `chaos` tag,
-matched on host, port and database. Anything else is a `SafetyRefusal` (exit 3).
+matched on host, port and database. A Kubernetes context passes when it is registered in
+the config's `k8s_clusters` with a `test` or `chaos` tag. Anything else is a
+`SafetyRefusal` (exit 3) unless the loudly-named override flag is given.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import logging
 from pathlib import Path
 
 from faulttest.errors import SafetyRefusal, UsageError
-from faulttest.targets import LabTarget, Target
+from faulttest.targets import ClusterTarget, KubeCluster, LabTarget, Target
 from helpdesk import dsn as dsnlib
 from helpdesk import infra as infralib
 
@@ -66,6 +68,9 @@ def check_target(
     override: bool = False,
 ) -> None:
     """Refuse (SafetyRefusal) a target that is neither the lab nor a registered test system."""
+    if isinstance(target, ClusterTarget):
+        check_cluster(target.cluster, infra, override=override)
+        return
     dsns = [target.dsn, *([target.replica_dsn] if target.replica_dsn else [])]
     lab = _lab_endpoints(target)
     problems = [p for p in (_problem(d, infra) for d in dsns if _endpoint(d) not in lab) if p]
@@ -82,3 +87,45 @@ def check_target(
             f'with "tags": ["test"], use the lab (`faulttest lab up`), or pass {OVERRIDE_FLAG}'
         ),
     )
+
+
+def _cluster_problem(cluster: KubeCluster, infra: infralib.InfraConfig | None) -> str | None:
+    where = f"Kubernetes context {cluster.context!r}"
+    if infra is None:
+        return f"{where}: no infrastructure config is given to say it is a test cluster"
+    registered = infra.k8s_cluster(cluster.context)
+    if registered is None:
+        return f"{where} is not registered in the infrastructure config's k8s_clusters"
+    if not registered.mutable:
+        tags = ", ".join(registered.tags) or "none"
+        name = registered.name
+        return f"{where} is registered as '{name}' without a test or chaos tag (tags: {tags})"
+    return None
+
+
+def check_cluster(
+    cluster: KubeCluster, infra: infralib.InfraConfig | None, *, override: bool = False
+) -> None:
+    """Refuse a Kubernetes context that is not a registered test/chaos cluster; mark it approved."""
+    problem = _cluster_problem(cluster, infra)
+    if problem and not override:
+        raise SafetyRefusal(
+            f"refusing to touch {problem}",
+            hint=(
+                "register the context in the infrastructure config's k8s_clusters (--infra-config"
+                f' or HELPDESK_INFRA_CONFIG) with "tags": ["test"], or pass {OVERRIDE_FLAG}'
+            ),
+        )
+    if problem:
+        log.warning("SAFETY OVERRIDE (%s): breaking %s", OVERRIDE_FLAG, problem)
+    cluster.approved = True
+
+
+def check_namespace(cluster: KubeCluster, namespace: str | None, what: str) -> None:
+    """Only the cluster's fault namespace (helpdesk-test by default) may be modified."""
+    if namespace and namespace != cluster.namespace:
+        raise SafetyRefusal(
+            f"refusing to modify namespace {namespace!r} ({what}): faults only modify"
+            f" namespace {cluster.namespace!r}",
+            hint="set FAULTTEST_KUBE_NAMESPACE to choose the one namespace faults may modify",
+        )

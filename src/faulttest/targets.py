@@ -1,7 +1,8 @@
 """Targets a fault is injected into: the embedded lab, or a user's own PostgreSQL by DSN.
 
 A `Target` runs SQL on its primary and (optional) replica; only the lab can also stop,
-start and reconfigure its servers (`server_control`). Targets are recorded in the
+start and reconfigure its servers (`server_control`). A `ClusterTarget` is a Kubernetes
+context + namespace (Kubernetes and compound faults). Targets are recorded in the
 injection journal by *reference* (never with a password) and rebuilt from it.
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,12 +23,18 @@ from helpdesk import infra as infralib
 
 if TYPE_CHECKING:
     from faulttest.lab import Lab
+    from helpdesk.agents.k8s.client import KubeAccess, KubeSession
 
 CONN_ENV = "FAULTTEST_CONN"
 REPLICA_CONN_ENV = "FAULTTEST_REPLICA_CONN"
 CONTROL_APP_NAME = "faulttest"  # our own short-lived connections; never matches 'faulttest:%'
 CONNECT_TIMEOUT = 5
 STREAMING_TIMEOUT = 30.0
+KUBE_CONTEXT_ENV = "FAULTTEST_KUBE_CONTEXT"
+KUBE_NAMESPACE_ENV = "FAULTTEST_KUBE_NAMESPACE"
+DEFAULT_KUBE_NAMESPACE = "helpdesk-test"
+# the PostgreSQL that catalog/builtin/k8s/base.yaml runs (Service, user, database)
+CLUSTER_DB_SERVICE, CLUSTER_DB_PORT, CLUSTER_DB_NAME = "helpdesk-db", 5432, "helpdesk"
 
 
 def faulttest_home() -> Path:
@@ -172,6 +180,107 @@ class LabTarget(Target):
         self.lab.reset_settings(node.value, list(keys))
 
 
+@dataclass
+class KubeCluster:
+    """A Kubernetes context and the one namespace faults may modify in it.
+
+    `approved` is set once the safety guard accepted the context (`safety.check_cluster`).
+    """
+
+    context: str
+    namespace: str = DEFAULT_KUBE_NAMESPACE
+    kubeconfig: str | None = None
+    approved: bool = False
+    _access: KubeAccess | None = field(default=None, repr=False, compare=False)
+
+    def access(self) -> KubeAccess:
+        if self._access is None:
+            from helpdesk.agents.k8s.client import KubeAccess
+
+            self._access = KubeAccess(kubeconfig=_single_kubeconfig(self.kubeconfig))
+        return self._access
+
+    def session(self) -> KubeSession:
+        """A lightkube session on this context and namespace (kubeconfig loaded like kubectl)."""
+        return self.access().session(self.context, self.namespace)
+
+    def close(self) -> None:
+        if self._access is not None:
+            self._access.close()
+
+    def reference(self) -> dict[str, Any]:
+        return {
+            "context": self.context,
+            "namespace": self.namespace,
+            "kubeconfig": self.kubeconfig or os.environ.get("KUBECONFIG") or None,
+        }
+
+
+def _single_kubeconfig(value: str | None) -> str | None:
+    """KubeAccess takes one file; a `$KUBECONFIG`-style list (a:b) is left to $KUBECONFIG
+    when it is that list, else its first existing file is used."""
+    if not value or os.pathsep not in value:
+        return value
+    if value == os.environ.get("KUBECONFIG"):
+        return None
+    return next((p for p in value.split(os.pathsep) if p and Path(p).is_file()), None)
+
+
+def kube_cluster(
+    context: str | None = None,
+    *,
+    infra: infralib.InfraConfig | None = None,
+    namespace: str | None = None,
+    kubeconfig: str | None = None,
+) -> KubeCluster | None:
+    """--context (else $FAULTTEST_KUBE_CONTEXT) as a `KubeCluster`, None when neither is set.
+
+    A `k8s_clusters` name of the infrastructure config stands for its context. The namespace
+    is `namespace`, else $FAULTTEST_KUBE_NAMESPACE, else helpdesk-test.
+    """
+    wanted = (context or os.environ.get(KUBE_CONTEXT_ENV) or "").strip()
+    if not wanted:
+        return None
+    registered = infra.k8s_cluster(wanted) if infra else None
+    return KubeCluster(
+        context=registered.context if registered else wanted,
+        namespace=namespace or os.environ.get(KUBE_NAMESPACE_ENV) or DEFAULT_KUBE_NAMESPACE,
+        kubeconfig=kubeconfig,
+    )
+
+
+class ClusterTarget(Target):
+    """Kubernetes and compound faults: a context + namespace, no PostgreSQL of ours to touch.
+
+    Its DSN names the database that k8s/base.yaml runs in the cluster; a compound fault's
+    port-forward replaces host and port with the local end of the forward.
+    """
+
+    kind = "kube"
+
+    def __init__(self, cluster: KubeCluster) -> None:
+        host = f"{CLUSTER_DB_SERVICE}.{cluster.namespace}.svc"
+        dsn = dsnlib.build(
+            host=host, port=CLUSTER_DB_PORT, dbname=CLUSTER_DB_NAME, user=CLUSTER_DB_NAME
+        )
+        super().__init__(dsn)
+        self.cluster = cluster
+
+    @property
+    def key(self) -> str:
+        return f"kube:{self.cluster.context}/{self.cluster.namespace}"
+
+    @property
+    def label(self) -> str:
+        return f"Kubernetes context {self.cluster.context}, namespace {self.cluster.namespace}"
+
+    def has(self, node: Node) -> bool:
+        return False  # nothing of ours to connect to: the engine skips its SQL cleanup
+
+    def reference(self) -> dict[str, Any]:
+        return {"kind": self.kind, **self.cluster.reference(), "dsn": dsnlib.mask(self.dsn)}
+
+
 # ── resolution ───────────────────────────────────────────────────────────────
 
 
@@ -271,6 +380,14 @@ def target_from_reference(
     --conn, FAULTTEST_CONN or the infrastructure config (same host/port/db), else from
     PGPASSWORD / ~/.pgpass.
     """
+    if ref.get("kind") == "kube":
+        cluster = KubeCluster(
+            context=ref["context"],
+            namespace=ref.get("namespace") or DEFAULT_KUBE_NAMESPACE,
+            kubeconfig=ref.get("kubeconfig"),
+            approved=True,  # it was approved when the fault went in; undoing it is allowed
+        )
+        return ClusterTarget(cluster)
     if ref.get("kind") == "lab":
         lab = recorded_lab(Path(ref["home"]))
         if lab is None:

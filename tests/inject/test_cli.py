@@ -191,7 +191,7 @@ def test_no_lab_and_no_conn_says_how_to_fix(tmp_path: Path) -> None:
 def test_kubernetes_faults_exit_2_with_the_reason(clean_lab: Lab) -> None:
     done = faulttest("inject", "--id", "k8s-crashloop", home=clean_lab.home)
     assert done.returncode == 2
-    assert "Kubernetes injection arrives with the Kubernetes issue" in done.stderr
+    assert "needs a Kubernetes context (--context or FAULTTEST_KUBE_CONTEXT)" in done.stderr
 
 
 def test_selftest_on_the_running_lab(clean_lab: Lab) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from faulttest.catalog.models import FailureMode
 from faulttest.inject.journal import Journal, JournalEntry
-from faulttest.targets import Target
+from faulttest.targets import KubeCluster, Target
 from helpdesk import dsn as dsnlib
 
 
@@ -23,6 +23,7 @@ class Context:
     home: Path
     journal: Journal | None = None
     overrides: dict[str, str] = field(default_factory=dict)  # libpq keywords for the agent DSN
+    kube: KubeCluster | None = None  # the Kubernetes context of k8s and compound faults
 
     def save(self) -> None:
         """Persist the entry now, so a crash right after this point can still be undone."""

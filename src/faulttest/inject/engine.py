@@ -4,7 +4,9 @@
 TeardownResult` are the library API the CLI and the runner use. Teardown undoes what
 the journal recorded *and* what the catalog says the fault owns (tagged sessions, holder
 processes, tables, roles, databases, slots, stopped servers, settings), so it is
-idempotent and also works when the journal entry is lost.
+idempotent and also works when the journal entry is lost. Kubernetes and compound faults
+need a cluster (`kube=`, a `ClusterTarget`, or $FAULTTEST_KUBE_CONTEXT); without one they
+are skipped with the reason.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from faulttest.inject import sql as sql_action
 from faulttest.inject.context import Context
 from faulttest.inject.journal import Journal, JournalEntry
 from faulttest.inject.probes import ProbeResult, check_all
-from faulttest.targets import Target, faulttest_home
+from faulttest.targets import ClusterTarget, KubeCluster, Target, faulttest_home, kube_cluster
 from helpdesk import dsn as dsnlib
 
 log = logging.getLogger(__name__)
@@ -97,11 +99,15 @@ class Injector:
         *,
         home: Path | None = None,
         safety_override: bool = False,
+        kube: KubeCluster | None = None,
     ) -> None:
         self.target = target
         self.home = Path(home) if home else (journal.home if journal else faulttest_home())
         self.journal = journal
         self.safety_override = safety_override
+        if kube is None and isinstance(target, ClusterTarget):
+            kube = target.cluster
+        self.kube = kube or kube_cluster()  # else $FAULTTEST_KUBE_CONTEXT, checked when used
 
     # ── capability ──
     def unsupported_reason(self, failure: FailureMode) -> str | None:
@@ -111,10 +117,8 @@ class Injector:
         if not failure.inject:
             external = " (it names an external injection)" if failure.external_inject else ""
             return f"it has no inject actions{external}"
-        k8s = Requirement.KUBERNETES in failure.requires or any(
-            isinstance(a, KubernetesAction) for a in (*failure.inject, *failure.teardown)
-        )
-        if k8s:
+        k8s = uses_kubernetes(failure)
+        if k8s and self.kube is None:
             return kubernetes.UNSUPPORTED_REASON
         if Requirement.REPLICA in failure.requires and not self.target.replica_dsn:
             return "needs a replica (pass --replica-conn, or use the lab)"
@@ -127,6 +131,8 @@ class Injector:
         reason = self.unsupported_reason(failure)
         if reason:
             raise UsageError(f"{failure.id} cannot be injected into {self.target.label}: {reason}")
+        if self.kube is not None and uses_kubernetes(failure):
+            kubernetes.preflight(failure, self.kube, self.safety_override)
         if self.journal and self.journal.find(failure.id, self.target.key):
             raise UsageError(
                 f"{failure.id} is already injected into {self.target.label}",
@@ -153,9 +159,10 @@ class Injector:
         ctx.entry.state = "injected"
         ctx.save()
         agent_replica = self.target.replica_dsn
-        prompt = failure.render_prompt(
-            {"connection_string": ctx.agent_dsn, "replica_connection_string": agent_replica or ""}
-        )
+        values = {"connection_string": ctx.agent_dsn, "replica_connection_string": agent_replica}
+        if ctx.kube is not None:
+            values["kube_context"] = ctx.kube.context
+        prompt = failure.render_prompt({k: v or "" for k, v in values.items()})
         return Injection(
             failure=failure,
             target=self.target,
@@ -172,7 +179,7 @@ class Injector:
 
     def check(self, probes: list[Probe], agent_dsn: str | None = None) -> ProbeResult:
         """Evaluate any probes on this target, e.g. a remediation's `recovery` probes."""
-        return check_all(probes, self.target, agent_dsn or self.target.dsn)
+        return check_all(probes, self.target, agent_dsn or self.target.dsn, self.kube)
 
     # ── teardown ──
     def teardown(self, failure: FailureMode, entry: JournalEntry | None = None) -> TeardownResult:
@@ -210,6 +217,8 @@ class Injector:
     def _undo(self, failure: FailureMode, ctx: Context) -> list[str]:
         problems: list[str] = []
         self._stop_holders(failure, ctx)
+        if uses_kubernetes(failure) or ctx.entry.kube is not None:
+            kubernetes.stop_forwards(ctx)
         for action in failure.teardown:
             try:
                 self._run(action, ctx)
@@ -267,6 +276,8 @@ class Injector:
         left = [
             f"holder process {pid}" for pid in sessions.find_holders(failure.id, self.target.key)
         ]
+        if ctx is not None and (uses_kubernetes(failure) or ctx.entry.kube is not None):
+            left += kubernetes.leftovers(ctx)
         if ctx is not None:
             left += [f"server {n} still stopped" for n in ctx.entry.stopped_nodes]
             left += [
@@ -303,7 +314,12 @@ class Injector:
     def _context(self, failure: FailureMode, entry: JournalEntry, persist: bool = True) -> Context:
         journal = self.journal if persist else None
         return Context(
-            failure=failure, target=self.target, entry=entry, home=self.home, journal=journal
+            failure=failure,
+            target=self.target,
+            entry=entry,
+            home=self.home,
+            journal=journal,
+            kube=self.kube,
         )
 
     def _run(self, action: Action, ctx: Context) -> None:
@@ -321,7 +337,7 @@ class Injector:
             return ProbeResult(held, "no verify probe to wait for")
         deadline = time.monotonic() + failure.timeout
         while True:
-            result = check_all(failure.verify, self.target, ctx.agent_dsn)
+            result = check_all(failure.verify, self.target, ctx.agent_dsn, ctx.kube)
             if result.held == held or time.monotonic() >= deadline:
                 return result
             if held:
@@ -346,6 +362,12 @@ class Injector:
             return
         if not result.clean:
             log.warning("%s: cleanup left: %s", failure.id, "; ".join(result.leftovers))
+
+
+def uses_kubernetes(failure: FailureMode) -> bool:
+    return Requirement.KUBERNETES in failure.requires or any(
+        isinstance(a, KubernetesAction) for a in (*failure.inject, *failure.teardown)
+    )
 
 
 def _owned_objects_left(conn: psycopg.Connection, failure: FailureMode) -> list[str]:

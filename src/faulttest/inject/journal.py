@@ -36,6 +36,25 @@ class HolderRecord(BaseModel):
     log: str = ""
 
 
+class KubeProxyRecord(BaseModel):
+    """A detached local TCP proxy forwarding to a Service (a compound fault's port-forward)."""
+
+    pid: int
+    port: int
+    service: str
+    log: str = ""
+
+
+class KubeRecord(BaseModel):
+    """Where a Kubernetes fault went and what it applied (`apiVersion|Kind|name` refs)."""
+
+    context: str
+    namespace: str
+    kubeconfig: str | None = None
+    applied: list[str] = Field(default_factory=list)
+    proxies: list[KubeProxyRecord] = Field(default_factory=list)
+
+
 class JournalEntry(BaseModel):
     failure_id: str
     failure_name: str = ""
@@ -49,6 +68,7 @@ class JournalEntry(BaseModel):
     changed_settings: dict[str, list[str]] = Field(default_factory=dict)  # node -> keys
     config_override_keys: list[str] = Field(default_factory=list)
     safety_override: bool = False
+    kube: KubeRecord | None = None
     note: str = ""
 
 

@@ -2,7 +2,8 @@
 
 `sql` holds when its query returns a single true value; `connection_fails` holds when a
 new connection fails with the expected text (case-insensitive). A probe that cannot be
-evaluated (server down, missing table) does not hold, and says why.
+evaluated (server down, missing table) does not hold, and says why. `kubernetes` probes
+(`kube_probes`) read the cluster of the injection, and do not hold without one.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 import psycopg
 
 from faulttest.catalog.models import ConnectionFailsProbe, KubernetesProbe, Node, Probe, SqlProbe
-from faulttest.targets import CONNECT_TIMEOUT, CONTROL_APP_NAME, Target
+from faulttest.targets import CONNECT_TIMEOUT, CONTROL_APP_NAME, KubeCluster, Target
 from helpdesk import dsn as dsnlib
 
 PROBE_STATEMENT_TIMEOUT_MS = 5000
@@ -75,15 +76,27 @@ def _first_line_with(text: str, wanted: str) -> str:
     return dsnlib.mask(chosen)
 
 
-def check(probe: Probe, target: Target, agent_dsn: str) -> ProbeResult:
+def check_kubernetes(probe: KubernetesProbe, kube: KubeCluster | None) -> ProbeResult:
+    if kube is None:
+        return ProbeResult(False, "no Kubernetes context to check the probe against")
+    from faulttest.inject import kube_probes
+
+    return ProbeResult(*kube_probes.evaluate(probe, kube))
+
+
+def check(
+    probe: Probe, target: Target, agent_dsn: str, kube: KubeCluster | None = None
+) -> ProbeResult:
     if isinstance(probe, SqlProbe):
         return check_sql(probe, target)
     if isinstance(probe, ConnectionFailsProbe):
         return check_connection_fails(probe, target, agent_dsn)
     if isinstance(probe, KubernetesProbe):
-        return ProbeResult(False, "Kubernetes probes arrive with the Kubernetes issue")
+        return check_kubernetes(probe, kube)
     return ProbeResult(False, f"unknown probe type {getattr(probe, 'type', '?')}")
 
 
-def check_all(probes: list[Probe], target: Target, agent_dsn: str) -> ProbeResult:
-    return ProbeResult.combine([check(p, target, agent_dsn) for p in probes])
+def check_all(
+    probes: list[Probe], target: Target, agent_dsn: str, kube: KubeCluster | None = None
+) -> ProbeResult:
+    return ProbeResult.combine([check(p, target, agent_dsn, kube) for p in probes])
