@@ -7,6 +7,7 @@ is tested without a cluster; the agents are real A2A servers that record what th
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -65,6 +66,15 @@ def recorders() -> Iterator[tuple[RecordingAgent, ServedAgent, RecordingAgent, S
 
 
 @pytest.fixture
+def infra(tmp_path: Path) -> Path:
+    """An infrastructure config that registers the kind-lab context as a test cluster."""
+    path = tmp_path / "infrastructure.json"
+    cluster = {"name": "kind-lab", "context": "kind-lab", "tags": ["test"]}
+    path.write_text(json.dumps({"k8s_clusters": [cluster]}))
+    return path
+
+
+@pytest.fixture
 def catalog(tmp_path: Path) -> Path:
     path = tmp_path / "routes.yaml"
     path.write_text(CATALOG)
@@ -72,11 +82,12 @@ def catalog(tmp_path: Path) -> Path:
 
 
 def test_faults_go_to_the_agent_of_their_category(
-    lab: Lab, faulttest_home: Path, tmp_path: Path, catalog: Path, recorders
+    lab: Lab, faulttest_home: Path, tmp_path: Path, catalog: Path, infra: Path, recorders
 ) -> None:  # type: ignore[no-untyped-def]
     k8s, k8s_served, orchestrator, orch_served = recorders
     done = faulttest(
         "run", "--source", "custom", "--catalog", str(catalog), "--context", "kind-lab",
+        "--infra-config", str(infra),
         "--k8s-agent", k8s_served.url, "--orchestrator", orch_served.url,
         home=faulttest_home, cwd=tmp_path,
     )  # fmt: skip
@@ -108,10 +119,11 @@ def test_without_a_context_they_are_skipped_and_no_agent_is_asked(
 
 
 def test_with_a_context_the_in_process_k8s_agent_and_orchestrator_answer(
-    lab: Lab, faulttest_home: Path, tmp_path: Path, catalog: Path
+    lab: Lab, faulttest_home: Path, tmp_path: Path, catalog: Path, infra: Path
 ) -> None:
     done = faulttest(
         "run", "--source", "custom", "--catalog", str(catalog), "--context", "kind-lab",
+        "--infra-config", str(infra),
         home=faulttest_home, cwd=tmp_path, env={"KUBECONFIG": str(tmp_path / "none")},
     )  # fmt: skip
     report = only_report(tmp_path)
@@ -122,3 +134,14 @@ def test_with_a_context_the_in_process_k8s_agent_and_orchestrator_answer(
         assert result["status"] in ("failed", "error"), result
         assert result["agent_result"] is not None or "agent error" in (result["error"] or "")
     assert done.returncode == 1
+
+
+def test_an_unregistered_context_is_refused(
+    lab: Lab, faulttest_home: Path, tmp_path: Path, catalog: Path
+) -> None:
+    done = faulttest(
+        "run", "--source", "custom", "--catalog", str(catalog), "--context", "prod-cluster",
+        home=faulttest_home, cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert "prod-cluster" in done.stderr

@@ -36,7 +36,7 @@ from faulttest.run.interrupt import stop_signals_interrupt
 from faulttest.run.pipeline import Interrupted, Runner, RunSettings
 from faulttest.run.recovery import recover_leftovers
 from faulttest.run.target import LabPorts, open_target
-from faulttest.targets import LabTarget, Target, faulttest_home
+from faulttest.targets import LabTarget, Target, faulttest_home, kube_cluster
 from helpdesk.dsn import mask
 
 log = logging.getLogger(__name__)
@@ -118,9 +118,12 @@ def open_run(req: RunRequest, say: Callable[[str], None]) -> Iterator[tuple[Runn
     ports = LabPorts.from_env(req.lab_port, req.lab_replica_port)
     with open_target(req.conn, req.replica_conn, infra, home, say, ports) as target:
         safety.check_target(target, infra, override=req.override)
+        kube = kube_cluster(req.kube_context, infra=infra)
+        if kube is not None:
+            safety.check_cluster(kube, infra, override=req.override)
         journal = Journal(home)
         recover_leftovers(journal, target, say)
-        injector = Injector(target, journal, home=home, safety_override=req.override)
+        injector = Injector(target, journal, home=home, safety_override=req.override, kube=kube)
         urls = AgentUrls(
             database=req.db_agent, kubernetes=req.k8s_agent, orchestrator=req.orchestrator
         )
