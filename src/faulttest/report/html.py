@@ -12,6 +12,7 @@ from html import escape
 from pathlib import Path
 
 from faulttest.report import charts
+from faulttest.report.console import remediation_line
 from faulttest.report.json_report import write_atomic
 from faulttest.report.models import FaultResult, RunReport, Status
 from helpdesk.dsn import mask
@@ -92,7 +93,7 @@ def _summary_section(report: RunReport) -> str:
 def _categories_section(report: RunReport) -> str:
     cats = report.summary.categories
     rows = [
-        [_t(name), str(st.total), str(st.passed), str(st.skipped), _t(f"{st.rate:.0%}")]
+        [_t(name), str(st.total), str(st.passed), str(st.skipped), _t(f"{st.rate:.0%}" if st.total > st.skipped else "n/a")]
         for name, st in sorted(cats.items())
     ]
     rates = {name: st.rate for name, st in sorted(cats.items()) if st.total > st.skipped}
@@ -199,6 +200,8 @@ def _fault_details(result: FaultResult) -> str:
             f"<h4>Judge</h4><p>{_t(j.model)} (rubric {_t(j.rubric_version)}): "
             f"score {_t(f'{j.score:.2f}')}</p><pre>{_t(j.reasoning)}</pre>"
         )
+    if result.remediation is not None:
+        parts.append(_remediation_block(result))
     if result.error:
         parts.append(f"<h4>Error</h4><pre>{_t(result.error)}</pre>")
     if result.repeats is not None:
@@ -223,6 +226,26 @@ def _fault_details(result: FaultResult) -> str:
         + "".join(parts)
         + "</details>"
     )
+
+
+def _remediation_block(result: FaultResult) -> str:
+    r = result.remediation
+    assert r is not None
+    ttr = f"{r.time_to_recover:.2f}s" if r.time_to_recover is not None else "–"
+    held = {None: "–", True: "YES (fault definition broken)", False: "no"}[r.recovery_held_before]
+    rows = [
+        ["outcome", _t(remediation_line(r))],
+        ["recovered", _mark(r.recovered, not r.guidance_only)],
+        ["time to recover", _t(ttr)],
+        ["score", _t(f"{r.score:.0%}")],
+        ["guidance only", _t("yes" if r.guidance_only else "no")],
+        ["advice names the fix", _mark(bool(r.advice_ok), r.guidance_only)],
+        ["recovery check held before the fix", _t(held)],
+        ["actions", _t("; ".join(r.actions) or "none")],
+        ["disallowed actions", _t(", ".join(r.disallowed_actions) or "none")],
+    ]
+    answer = f"<pre>{_t(r.response_text)}</pre>" if r.response_text else ""
+    return "<h4>Remediation</h4>" + _table(["", ""], rows) + answer
 
 
 def _details_section(report: RunReport) -> str:
