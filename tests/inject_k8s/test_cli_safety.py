@@ -171,3 +171,21 @@ def test_an_unreachable_api_server_is_one_clear_error(
     assert done.returncode == 1, done.stderr
     assert "cannot reach the Kubernetes API server" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_selftest_with_a_context_injects_and_restores_kubernetes_faults(
+    cluster: FakeCluster,
+) -> None:
+    done = faulttest(
+        "selftest", "--ids", "k8s-crashloop,k8s-no-endpoints", "--context", "kind-faulttest"
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "PASS  k8s-crashloop" in done.stdout and "PASS  k8s-no-endpoints" in done.stdout
+    assert cluster.api.get("Deployment", "faulttest-api", NS) is None
+    assert journal(cluster.home) == []
+
+
+def test_selftest_refuses_an_untagged_context(cluster: FakeCluster) -> None:
+    done = faulttest("selftest", "--ids", "k8s-crashloop", "--context", UNTAGGED)
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert journal(cluster.home) == []

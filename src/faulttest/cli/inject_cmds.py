@@ -28,7 +28,7 @@ from faulttest.inject import Injector, Journal, JournalEntry
 from faulttest.inject.engine import uses_kubernetes
 from faulttest.inject.kubernetes import UNSUPPORTED_REASON as NO_CONTEXT_REASON
 from faulttest.inject.recovery import recover, teardown_entry
-from faulttest.safety import OVERRIDE_FLAG, check_target, load_infra
+from faulttest.safety import OVERRIDE_FLAG, check_cluster, check_target, load_infra
 from faulttest.targets import (
     CONN_ENV,
     REPLICA_CONN_ENV,
@@ -230,12 +230,16 @@ def selftest_cmd(
 
     flags = _flags(conn, replica_conn, infra_config, catalog, context, override)
     failures = select_failures(load_catalog(flags.catalog), ids, categories)
+    infra = load_infra(flags.infra_config)
+    kube = kube_cluster(flags.context, infra=infra)
+    if kube is not None:
+        check_cluster(kube, infra, override=flags.override)
     started_lab = None
     if not flags.given_target() and running_lab() is None:
         started_lab = _start_lab()
     try:
         report = run_selftest(
-            flags.target(), failures, journal=Journal(faulttest_home()), echo=typer.echo
+            flags.target(), failures, journal=Journal(faulttest_home()), echo=typer.echo, kube=kube
         )
     finally:
         if started_lab is not None:

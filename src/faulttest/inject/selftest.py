@@ -15,7 +15,7 @@ from faulttest.catalog.models import FailureMode
 from faulttest.errors import FaulttestError
 from faulttest.inject.engine import Injector
 from faulttest.inject.journal import Journal
-from faulttest.targets import Target
+from faulttest.targets import KubeCluster, Target
 from helpdesk import dsn as dsnlib
 
 
@@ -64,8 +64,9 @@ def run_selftest(
     *,
     journal: Journal | None = None,
     echo: Callable[[str], None] = print,
+    kube: KubeCluster | None = None,
 ) -> SelftestReport:
-    injector = Injector(target, journal)
+    injector = Injector(target, journal, kube=kube)
     report = SelftestReport(target=target.label)
     echo(f"Selftest against {target.label}")
     for failure in failures:
