@@ -40,7 +40,7 @@ SIGNATURES: dict[str, str] = {
     "crash": r"was terminated by signal|terminating any other active server processes|"
     r"database system was interrupted|was not properly shut down|all server processes terminated",
     "checkpoints_frequent": r"checkpoints are occurring too frequently",
-    "temp_file_limit": r"temporary file size exceeds temp_file_limit",
+    "temp_file_limit": r"temporary file size exceeds \"?temp_file_limit\"?",  # quoted since 17
     "out_of_memory": r"out of memory",
     "terminated_by_admin": r"terminating connection due to administrator command",
     "wal_removed": r"requested WAL segment .* has already been removed",

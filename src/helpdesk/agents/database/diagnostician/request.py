@@ -98,6 +98,17 @@ class Request:
             and re.search(rf"\b{re.escape(word)}\b", self.message, re.IGNORECASE) is not None
         )
 
+    @property
+    def reports_failures(self) -> bool:
+        """The person reports statements or jobs failing with errors (not merely slow)."""
+        return _FAILURE_WORDS.search(self.message) is not None
+
+
+_FAILURE_WORDS = re.compile(
+    r"\berrors?\b|\bfail(?:s|ed|ing|ures?)?\b|\babort(?:s|ed)?\b|\bcrash(?:es|ed)?\b",
+    re.IGNORECASE,
+)
+
 
 def _clean(candidate: str) -> str:
     return candidate.strip().rstrip(".,;:!?)`'\"").strip()

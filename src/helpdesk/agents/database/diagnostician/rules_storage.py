@@ -357,15 +357,20 @@ def disk(node: Node, request: Request) -> list[Finding]:
                 definitive=recent,
             )
         )
-    if counts.get("temp_file_limit"):
+    last_spill = log.get("last_seen_s", {}).get("temp_file_limit")
+    if counts.get("temp_file_limit") and last_spill is not None:
+        # A spill abort is the problem when the person reports disk trouble, or failing
+        # statements right after it happened; otherwise it is a side note.
+        fresh = last_spill <= DISK_FULL_RECENT_S
+        current = "disk_pressure" in request.hints or (fresh and request.reports_failures)
         findings.append(
             Finding(
                 "disk_pressure",
-                65,
+                65 if current else 42,
                 "Queries fail because their temporary files exceed temp_file_limit.",
                 [
                     "server log: 'temporary file size exceeds temp_file_limit' "
-                    f"{counts['temp_file_limit']} time(s)"
+                    f"{counts['temp_file_limit']} time(s), the last {last_spill:.0f} s ago"
                 ],
                 [
                     "Tune the queries that spill (more work_mem for them, better plans) or raise "
