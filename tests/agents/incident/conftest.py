@@ -17,11 +17,7 @@ from typing import Any
 
 import pytest
 
-from helpdesk.agents.base import ToolRegistry
-from helpdesk.agents.k8s.client import KubeAccess
-from helpdesk.agents.k8s.registry import build_registry
-from tests.agents.k8s import scenarios
-from tests.fakes.kube_api import FakeKubeApi, write_kubeconfig
+from tests.agents.k8s.conftest import FakeCluster, serve_cluster
 
 CONTEXT = "kind-incident"
 
@@ -41,28 +37,11 @@ def incidents(tmp_path: Path) -> Path:
     return tmp_path / "incidents"
 
 
-@dataclass
-class FakeCluster:
-    api: FakeKubeApi
-    kubeconfig: Path
-    registry: ToolRegistry
-
-
 @pytest.fixture
 def cluster(tmp_path: Path) -> Iterator[FakeCluster]:
     """The fake Kubernetes API holding the healthy `shop` namespace, and tools bound to it."""
-    api = FakeKubeApi(token="incident-token")
-    scenarios.base(api)
-    with api.serve() as url:
-        kubeconfig = write_kubeconfig(
-            tmp_path / "kubeconfig",
-            {CONTEXT: url},
-            namespaces={CONTEXT: scenarios.NS},
-            token="incident-token",
-        )
-        access = KubeAccess(kubeconfig=kubeconfig, timeout=5)
-        yield FakeCluster(api, kubeconfig, build_registry(access))
-        access.close()
+    with serve_cluster(tmp_path, CONTEXT, token="incident-token") as fake:
+        yield fake
 
 
 @dataclass

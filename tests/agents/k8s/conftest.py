@@ -7,6 +7,7 @@ lightkube client exactly as a real cluster would be.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,18 +31,27 @@ class FakeCluster:
     registry: ToolRegistry
 
 
-@pytest.fixture
-def cluster(tmp_path: Path) -> Iterator[FakeCluster]:
-    """A fake cluster holding the healthy base; the kubeconfig's current context is it."""
-    api = FakeKubeApi(token="test-token")
+@contextmanager
+def serve_cluster(tmp_path: Path, context: str, token: str = "test-token") -> Iterator[FakeCluster]:
+    """A fake cluster holding the healthy base, a kubeconfig whose current context is it,
+    and the k8s agent's tools bound to it (shared with the incident agent's tests)."""
+    api = FakeKubeApi(token=token)
     scenarios.base(api)
     with api.serve() as url:
         kubeconfig = write_kubeconfig(
             tmp_path / "kubeconfig",
-            {CONTEXT: url},
-            namespaces={CONTEXT: scenarios.NS},
-            token="test-token",
+            {context: url},
+            namespaces={context: scenarios.NS},
+            token=token,
         )
         access = KubeAccess(kubeconfig=kubeconfig, timeout=5)
-        yield FakeCluster(api, url, kubeconfig, access, build_registry(access))
-        access.close()
+        try:
+            yield FakeCluster(api, url, kubeconfig, access, build_registry(access))
+        finally:
+            access.close()
+
+
+@pytest.fixture
+def cluster(tmp_path: Path) -> Iterator[FakeCluster]:
+    with serve_cluster(tmp_path, CONTEXT) as fake:
+        yield fake

@@ -12,7 +12,9 @@ NS = scenarios.NS
 
 
 def test_schemas_are_flat_json_objects(cluster) -> None:
-    names = [s["name"] for s in cluster.registry.schemas()]
+    names = [t.name for t in cluster.registry if not t.mutating]
+    mutating = [t.name for t in cluster.registry if t.mutating]
+    assert mutating == ["delete_pod", "restart_workload", "scale_workload"]  # tools_mutation
     assert names == [
         "get_pods",
         "describe_pod",
@@ -28,7 +30,6 @@ def test_schemas_are_flat_json_objects(cluster) -> None:
     for tool in cluster.registry:
         assert tool.parameters["type"] == "object"
         assert "context" in tool.parameters["properties"]
-        assert not tool.mutating
 
 
 def test_get_pods_shows_kubectl_status_and_is_bounded(cluster) -> None:
