@@ -10,6 +10,7 @@ import typer
 from faulttest.cli import catalog_cmds, inject_cmds, lab, report_cmds, run_cmds
 from faulttest.errors import FaulttestError
 from helpdesk.dsn import mask
+from helpdesk.logfmt import configure
 
 app = typer.Typer(
     name="faulttest",
@@ -23,41 +24,27 @@ for module in (catalog_cmds, lab, inject_cmds, run_cmds, report_cmds):
     module.register(app)
 
 
-class _MaskingFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        return mask(super().format(record))
-
-
 def _configure_logging() -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(_MaskingFormatter("%(asctime)s level=%(levelname)s msg=%(message)s"))
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(logging.INFO if "-v" not in sys.argv else logging.DEBUG)
+    """faulttest's own progress and every warning on stderr (logfmt, masked); `-v` adds the
+    agents' and libraries' info logs."""
+    verbose = "-v" in sys.argv or "--verbose" in sys.argv
+    configure(logging.INFO if verbose else logging.WARNING)
+    logging.getLogger("faulttest").setLevel(logging.INFO)
+    if verbose:
+        sys.argv = [a for a in sys.argv if a not in ("-v", "--verbose")]
 
 
 def main() -> None:
+    """Run the CLI; typer reports usage errors (exit 2), we report FaulttestErrors in one line."""
     _configure_logging()
     try:
-        code = app(standalone_mode=False)  # a typer.Exit(n) comes back as n here
+        app()  # standalone mode: raises SystemExit with the command's exit code
     except FaulttestError as exc:
         print(f"error: {mask(str(exc))}", file=sys.stderr)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         sys.exit(130)
-    except SystemExit:
-        raise
-    except Exception as exc:  # click usage errors and the like
-        import click
-
-        if isinstance(exc, click.exceptions.Exit):
-            sys.exit(exc.exit_code)
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(2)
-        raise
-    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":
