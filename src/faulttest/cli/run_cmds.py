@@ -67,6 +67,12 @@ def run_cmd(
     judge: bool = typer.Option(
         False, "--judge", help="Also grade each answer with the configured LLM (HELPDESK_MODEL_*)."
     ),
+    remediate: bool = typer.Option(
+        False,
+        "--remediate",
+        help="After the diagnosis, ask the agent to fix the fault (authorised on this test "
+        "target) and verify the recovery check.",
+    ),
     agent_timeout: float | None = typer.Option(
         None, "--agent-timeout", min=1, help="Seconds the agent may take (default: the fault's)."
     ),
@@ -110,6 +116,7 @@ def run_cmd(
         infra_config=infra_config,
         override=override,
         judge=judge,
+        remediate=remediate,
         agent_timeout=agent_timeout,
         lab_port=lab_port,
         lab_replica_port=lab_replica_port,

@@ -52,6 +52,8 @@ def result_lines(result: FaultResult) -> list[str]:
 def remediation_line(r: RemediationResult) -> str:
     """`remediation: recovered in 0.4s  score=100%  [terminate_connection(pid=42): done]`."""
     actions = f"  [{'; '.join(r.actions)}]" if r.actions else "  (no change made)"
+    if r.judge is not None:
+        actions += f"  judge={r.judge.score:.2f}{'' if r.judge.passed else ' (FAILED)'}"
     if r.error:
         return f"remediation: ERROR {r.error}"
     if r.guidance_only:

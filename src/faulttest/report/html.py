@@ -93,7 +93,13 @@ def _summary_section(report: RunReport) -> str:
 def _categories_section(report: RunReport) -> str:
     cats = report.summary.categories
     rows = [
-        [_t(name), str(st.total), str(st.passed), str(st.skipped), _t(f"{st.rate:.0%}" if st.total > st.skipped else "n/a")]
+        [
+            _t(name),
+            str(st.total),
+            str(st.passed),
+            str(st.skipped),
+            _t(f"{st.rate:.0%}" if st.total > st.skipped else "n/a"),
+        ]
         for name, st in sorted(cats.items())
     ]
     rates = {name: st.rate for name, st in sorted(cats.items()) if st.total > st.skipped}
@@ -244,6 +250,8 @@ def _remediation_block(result: FaultResult) -> str:
         ["actions", _t("; ".join(r.actions) or "none")],
         ["disallowed actions", _t(", ".join(r.disallowed_actions) or "none")],
     ]
+    if r.judge is not None:
+        rows.append(["judge", _t(f"{r.judge.score:.2f} ({r.judge.model}): {r.judge.reasoning}")])
     answer = f"<pre>{_t(r.response_text)}</pre>" if r.response_text else ""
     return "<h4>Remediation</h4>" + _table(["", ""], rows) + answer
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from faulttest.report.console import remediation_line
 from faulttest.report.json_report import write_atomic
 from faulttest.report.models import FaultResult, RunReport, Status
 from helpdesk.dsn import mask
@@ -45,9 +46,34 @@ def _details(result: FaultResult) -> str:
             f"repeats: {s.passes}/{s.runs} passed, rate {s.pass_rate:.0%} "
             f"[{s.ci_low:.0%}, {s.ci_high:.0%}], {'stable' if s.stable else 'UNSTABLE'}"
         )
+    if result.remediation is not None:
+        lines.append(remediation_line(result.remediation))
     if result.response_text:
         lines += ["", "answer:", result.response_text[:MAX_OUTPUT_CHARS]]
+    if result.remediation is not None and result.remediation.response_text:
+        lines += ["", "remediation answer:", result.remediation.response_text[:MAX_OUTPUT_CHARS]]
     return "\n".join(lines)
+
+
+def _remediation_properties(case: ET.Element, result: FaultResult) -> None:
+    r = result.remediation
+    if r is None:
+        return
+    values = {
+        "remediation.attempted": str(r.attempted).lower(),
+        "remediation.recovered": str(r.recovered).lower(),
+        "remediation.time_to_recover": ""
+        if r.time_to_recover is None
+        else f"{r.time_to_recover:.3f}",
+        "remediation.score": f"{r.score:.2f}",
+        "remediation.guidance_only": str(r.guidance_only).lower(),
+        "remediation.actions": "; ".join(r.actions),
+    }
+    if r.error:
+        values["remediation.error"] = r.error
+    properties = ET.SubElement(case, "properties")
+    for name, value in values.items():
+        ET.SubElement(properties, "property", name=name, value=mask(value))
 
 
 def _testcase(suite: ET.Element, result: FaultResult) -> None:
@@ -58,6 +84,7 @@ def _testcase(suite: ET.Element, result: FaultResult) -> None:
         classname=f"faulttest.{result.category}",
         time=f"{result.duration:.3f}",
     )
+    _remediation_properties(case, result)
     message = mask(result.reason)
     if result.status is Status.FAILED:
         node = ET.SubElement(case, "failure", message=message, type="DiagnosisFailed")

@@ -38,7 +38,14 @@ class Phases(BaseModel):
 
 
 class RemediationResult(BaseModel):
-    """What the agent did to fix the fault and whether faulttest saw it recover."""
+    """What the agent did to fix the fault and whether faulttest saw it recover.
+
+    `actions` are the mutating tool calls of the agent's trace (`tool(args): outcome`);
+    `time_to_recover` counts from the remediation request until every recovery probe
+    held; `recovery_held_before` is the honesty check (True means the fault definition is
+    broken: its recovery check held before anything was fixed). Guidance-only faults are
+    judged on the advice (`advice_ok`) instead of a recovery.
+    """
 
     model_config = ConfigDict(extra="allow")
 
@@ -47,6 +54,39 @@ class RemediationResult(BaseModel):
     duration: float = 0.0
     actions: list[str] = Field(default_factory=list)
     error: str | None = None
+    time_to_recover: float | None = None
+    score: float = 0.0
+    guidance_only: bool = False
+    recovery_held_before: bool | None = None
+    advice_ok: bool | None = None
+    advice: str = ""
+    disallowed_actions: list[str] = Field(default_factory=list)
+    response_text: str = ""
+    judge: JudgeRecord | None = None  # --judge: the approach, graded by the LLM judge
+
+    @property
+    def passed(self) -> bool:
+        if self.error:
+            return False
+        if self.guidance_only:
+            return bool(self.advice_ok)
+        return self.recovered and (self.judge is None or self.judge.passed)
+
+    @property
+    def reason(self) -> str:
+        """One line: why the remediation did not pass (empty when it did)."""
+        if self.error:
+            return f"remediation error: {self.error}"
+        if self.guidance_only and not self.advice_ok:
+            return "remediation: the advice does not name the fix a person must make"
+        if not self.guidance_only and not self.recovered:
+            tried = ", ".join(self.actions) or "no change made"
+            return f"remediation: not recovered within {self.duration:.0f}s ({tried})"
+        if self.judge is not None and not self.judge.passed and not self.guidance_only:
+            return (
+                f"remediation: recovered, but the judge failed the approach: {self.judge.reasoning}"
+            )
+        return ""
 
 
 class RepeatRun(BaseModel):
@@ -200,7 +240,10 @@ class FaultResult(BaseModel):
         if self.status is Status.ERROR:
             return self.error or "error"
         if self.status is Status.FAILED and self.evaluation is not None:
-            return "; ".join(self.evaluation.failed_reasons()) or "failed"
+            reasons = self.evaluation.failed_reasons()
+            if self.remediation is not None and self.remediation.reason:
+                reasons = [*reasons, self.remediation.reason]
+            return "; ".join(reasons) or "failed"
         return "" if self.passed else (self.error or "failed")
 
 

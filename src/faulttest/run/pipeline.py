@@ -20,6 +20,7 @@ from faulttest.errors import FaulttestError
 from faulttest.evaluate import compat, strict
 from faulttest.evaluate.judge import Judge, JudgeError, run_judge
 from faulttest.inject.engine import Injection, Injector
+from faulttest.inject.probes import ProbeResult
 from faulttest.report.models import FaultResult, Phases, Status
 from faulttest.report.stability import DEFAULT_THRESHOLD, combine_repeats
 from faulttest.run.agents import AgentSet
@@ -54,6 +55,7 @@ class RunSettings:
     judge: Judge | None = None
     kube_context: str | None = None
     agent_timeout: float | None = None  # None: the fault's catalog timeout
+    remediate: bool = False  # --remediate: ask the agent to fix it, verify recovery
 
 
 class Interrupted(Exception):
@@ -166,7 +168,10 @@ class Runner:
         phases.inject = injection.seconds
         interrupted = False
         try:
+            after_injection = self._recovery_check(failure, injection)  # --remediate only
             result = self._ask_and_score(failure, injection, phases)
+            if self.settings.remediate:
+                result = self._remediate(failure, injection, result, after_injection)
         except KeyboardInterrupt:
             interrupted = True
             result = _errored(failure, "interrupted (Ctrl-C); torn down", phases)
@@ -238,6 +243,50 @@ class Runner:
             prompt=prompt,
             phases=phases,
         )
+
+    def _recovery_check(self, failure: FailureMode, injection: Injection) -> ProbeResult | None:
+        """--remediate: the recovery probes right after injection (they must not hold)."""
+        if not self.settings.remediate or failure.remediation is None:
+            return None
+        if not failure.remediation.recovery:
+            return None
+        return self.injector.check(failure.remediation.recovery, injection.agent_dsn)
+
+    def _remediate(
+        self,
+        failure: FailureMode,
+        injection: Injection,
+        result: FaultResult,
+        after_injection: ProbeResult | None = None,
+    ) -> FaultResult:
+        """--remediate: the same agent is asked to fix the fault, then recovery is verified.
+
+        The target passed the safety guard (lab or test/chaos-tagged), so changes on it are
+        approved for in-process agents while this runs (`helpdesk.agents.approval.grant`)."""
+        if result.status is Status.ERROR or result.agent_result is None:
+            return result
+        from faulttest.remediate import fold_into, remediate
+        from helpdesk.agents import approval
+
+        url = self.agents.url_for(failure)
+        assert url is not None
+        timeout = self.settings.agent_timeout or failure.timeout
+        target = self.injector.target
+        endpoints = [injection.agent_dsn, target.dsn, target.replica_dsn or ""]
+        if self.settings.kube_context:
+            endpoints.append(f"k8s:{self.settings.kube_context}")
+        with approval.grant(*endpoints):
+            outcome = remediate(
+                failure,
+                self.injector,
+                injection,
+                result.prompt,
+                result.agent_result,
+                lambda prompt: self._ask(url, prompt, timeout),
+                after_injection=after_injection,
+                judge=self.settings.judge,
+            )
+        return fold_into(result, outcome)
 
     def _teardown(self, failure: FailureMode, phases: Phases, result: FaultResult) -> FaultResult:
         started = time.monotonic()

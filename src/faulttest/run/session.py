@@ -72,6 +72,7 @@ class RunRequest:
     infra_config: Path | None = None
     override: bool = False
     judge: bool = False
+    remediate: bool = False
     agent_timeout: float | None = None
     lab_port: int | None = None
     lab_replica_port: int | None = None
@@ -108,6 +109,7 @@ def open_run(req: RunRequest, say: Callable[[str], None]) -> Iterator[tuple[Runn
         stable_threshold=req.stable_threshold,
         kube_context=req.kube_context,
         agent_timeout=req.agent_timeout,
+        remediate=req.remediate,
     )
     if req.judge:
         from faulttest.run.llm_judge import build_judge

@@ -92,9 +92,17 @@ class ToolRegistry:
                     ok=output.ok,
                     error=None if output.ok else output.text[:500],
                     duration_ms=int((time.perf_counter() - started) * 1000),
+                    **_mutation_record(tool, output),
                 )
             )
         return output
+
+
+def _mutation_record(tool: Tool, output: ToolOutput) -> dict[str, Any]:
+    """A mutating tool's inspection, decision and verification, kept in the trace."""
+    if tool.mutating and isinstance(output.data, dict) and "mutation" in output.data:
+        return {"mutation": output.data["mutation"]}
+    return {}
 
 
 def mask_args(args: dict[str, Any]) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from helpdesk.agents.database import (
     tools_access,
     tools_activity,
     tools_log,
+    tools_mutation,
     tools_queries,
     tools_replication,
     tools_server,
@@ -256,9 +257,104 @@ _TOOLS: tuple[tuple[str, str, dict[str, Any], Callable[..., ToolOutput]], ...] =
 )
 
 
-def build_registry() -> ToolRegistry:
-    """A fresh registry with every database tool."""
+_PID = _int("the backend process id", 0, 1, 2**31 - 1)
+_GUARD = (
+    " Inspects first, runs only on targets tagged test/chaos in the infrastructure config or "
+    "with approval, and verifies the effect (docs/REMEDIATION.md)."
+)
+
+# Mutation tools (Tool.mutating): each inspects, asks the approval policy, acts, verifies.
+_MUTATIONS: tuple[tuple[str, str, dict[str, Any], Callable[..., ToolOutput]], ...] = (
+    (
+        "cancel_query",
+        "Cancel the statement a client session is running (pg_cancel_backend); its transaction "
+        "stays open and keeps its locks." + _GUARD,
+        _params(("pid",), pid=_PID),
+        tools_mutation.cancel_query,
+    ),
+    (
+        "terminate_connection",
+        "End one client session (pg_terminate_backend): its open transaction is rolled back and "
+        "its locks are released." + _GUARD,
+        _params(("pid",), pid=_PID),
+        tools_mutation.terminate_connection,
+    ),
+    (
+        "terminate_idle_connections",
+        "End client sessions idle for at least min_idle_seconds (optionally of one application "
+        "or role). dry_run (the default) only lists them." + _GUARD,
+        _params(
+            dry_run={"type": "boolean", "description": "only list them", "default": True},
+            min_idle_seconds=_int("idle at least this long", 60, 0, 86400 * 7),
+            application_name={
+                "type": "string",
+                "description": "only this application",
+                "default": "",
+            },
+            usename={"type": "string", "description": "only this role", "default": ""},
+        ),
+        tools_mutation.terminate_idle_connections,
+    ),
+    (
+        "run_vacuum",
+        "VACUUM a table (optionally FULL, which rewrites it under an ACCESS EXCLUSIVE lock, and "
+        "ANALYZE) and check that its dead tuples are gone." + _GUARD,
+        _params(
+            ("table",),
+            table={"type": "string", "description": "table name or schema.name"},
+            full={
+                "type": "boolean",
+                "description": "VACUUM FULL (locks the table)",
+                "default": False,
+            },
+            analyze={"type": "boolean", "description": "also ANALYZE", "default": True},
+        ),
+        tools_mutation.run_vacuum,
+    ),
+    (
+        "resume_wal_replay",
+        "On a standby whose WAL replay is paused: pg_wal_replay_resume(), then check that replay "
+        "runs again." + _GUARD,
+        _params(),
+        tools_mutation.resume_wal_replay,
+    ),
+    (
+        "drop_replication_slot",
+        "Drop an INACTIVE replication slot that retains WAL (an active one is refused)." + _GUARD,
+        _params(("slot_name",), slot_name={"type": "string", "description": "the slot's name"}),
+        tools_mutation.drop_replication_slot,
+    ),
+    (
+        "reset_setting",
+        "Remove a setting override: ALTER ROLE [IN DATABASE] / ALTER DATABASE ... RESET, or "
+        "ALTER SYSTEM RESET plus a configuration reload." + _GUARD,
+        _params(
+            ("name", "scope"),
+            name={"type": "string", "description": "the setting, e.g. statement_timeout"},
+            scope={"type": "string", "enum": ["role", "database", "system"]},
+            role={"type": "string", "description": "for scope role", "default": ""},
+            database={
+                "type": "string",
+                "description": "for scope database (or role in a database)",
+                "default": "",
+            },
+        ),
+        tools_mutation.reset_setting,
+    ),
+)
+
+MUTATION_TOOLS = tuple(name for name, *_ in _MUTATIONS)
+
+
+def build_registry(mutations: bool = True) -> ToolRegistry:
+    """A fresh registry with every database tool (`mutations=False`: diagnostic tools only)."""
     registry = ToolRegistry(agent=AGENT_NAME)
     for name, description, parameters, func in _TOOLS:
         registry.add(Tool(name=name, description=description, parameters=parameters, func=func))
+    for name, description, parameters, func in _MUTATIONS if mutations else ():
+        registry.add(
+            Tool(
+                name=name, description=description, parameters=parameters, func=func, mutating=True
+            )
+        )
     return registry

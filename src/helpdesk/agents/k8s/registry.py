@@ -14,6 +14,7 @@ from helpdesk.agents.base import Tool, ToolOutput, ToolRegistry
 from helpdesk.agents.k8s import (
     tools_cluster,
     tools_events,
+    tools_mutation,
     tools_pods,
     tools_services,
     tools_workloads,
@@ -158,6 +159,41 @@ _TOOLS: tuple[tuple[str, str, dict[str, Any], Callable[..., ToolOutput]], ...] =
 )
 
 
+_KIND = {"type": "string", "enum": ["Deployment", "StatefulSet", "deployment", "statefulset"]}
+_GUARD = (
+    " Inspects first, runs only on clusters tagged test/chaos in the infrastructure config or "
+    "with approval, and verifies the effect (docs/REMEDIATION.md)."
+)
+
+# Mutation tools (Tool.mutating): inspect, ask the approval policy, act, verify.
+_MUTATIONS: tuple[tuple[str, str, dict[str, Any], Callable[..., ToolOutput]], ...] = (
+    (
+        "delete_pod",
+        "Delete a pod that a controller (ReplicaSet, StatefulSet, ...) recreates, e.g. one stuck "
+        "after its cause was fixed; a pod without a controller is refused." + _GUARD,
+        _params(("name",), name=_NAME),
+        tools_mutation.delete_pod,
+    ),
+    (
+        "restart_workload",
+        "Rolling restart of a Deployment or StatefulSet (like kubectl rollout restart)." + _GUARD,
+        _params(("kind", "name"), kind=_KIND, name=_NAME),
+        tools_mutation.restart_workload,
+    ),
+    (
+        "scale_workload",
+        "Set the replicas of a Deployment or StatefulSet (e.g. back up from zero)." + _GUARD,
+        _params(
+            ("kind", "name", "replicas"),
+            kind=_KIND,
+            name=_NAME,
+            replicas={"type": "integer", "minimum": 0, "maximum": 1000},
+        ),
+        tools_mutation.scale_workload,
+    ),
+)
+
+
 def build_registry(access: KubeAccess | None = None) -> ToolRegistry:
     """A fresh registry with every k8s tool bound to `access` (default: kubectl's kubeconfig)."""
     access = access or KubeAccess()
@@ -169,6 +205,16 @@ def build_registry(access: KubeAccess | None = None) -> ToolRegistry:
                 description=description,
                 parameters=parameters,
                 func=partial(func, access),
+            )
+        )
+    for name, description, parameters, func in _MUTATIONS:
+        registry.add(
+            Tool(
+                name=name,
+                description=description,
+                parameters=parameters,
+                func=partial(func, access),
+                mutating=True,
             )
         )
     return registry

@@ -15,6 +15,7 @@ from helpdesk.agents.database.diagnostician import rules_server, rules_sessions,
 from helpdesk.agents.database.diagnostician.conclusion import conclude
 from helpdesk.agents.database.diagnostician.findings import Finding
 from helpdesk.agents.database.diagnostician.investigation import Investigation, Node, Observations
+from helpdesk.agents.database.diagnostician.remediation import Remediator, wants_fix
 from helpdesk.agents.database.diagnostician.report import diagnosis, markdown
 from helpdesk.agents.database.diagnostician.request import Request, parse
 from helpdesk.result import AgentResult, ModelInfo
@@ -63,12 +64,19 @@ class BuiltinDiagnostician:
         obs = Investigation(registry).run(request)
         findings = evaluate(obs, request)
         conclusion = conclude(findings, request.hints)
-        return AgentResult(
-            text=markdown(conclusion, obs),
-            diagnosis=diagnosis(conclusion),
-            tool_calls=obs.trace,
-            model=MODEL,
+        text = markdown(conclusion, obs)
+        remediation = None
+        if wants_fix(message):  # asked to fix it: act through the mutation tools, or advise
+            remediation = Remediator(registry, obs).run(conclusion)
+            text += "\n\n" + remediation.markdown()
+        result = AgentResult(
+            text=text, diagnosis=diagnosis(conclusion), tool_calls=obs.trace, model=MODEL
         )
+        if remediation is not None:  # AgentResult allows extra keys (SPEC §6 superset)
+            result = AgentResult.model_validate(
+                {**result.model_dump(), "remediation": remediation.as_dict()}
+            )
+        return result
 
 
 def evaluate(obs: Observations, request: Request) -> list[Finding]:
