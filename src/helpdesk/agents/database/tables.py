@@ -6,13 +6,14 @@ server returns; the full rows travel separately as structured data.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 DEFAULT_ROW_CAP = 25
 CELL_WIDTH = 60
+WIDE_CELL_WIDTH = 200  # for columns whose tail matters (messages, selectors)
 
 
 def cell(value: Any, width: int = CELL_WIDTH) -> str:
@@ -42,14 +43,17 @@ def render(
     cap: int = DEFAULT_ROW_CAP,
     title: str | None = None,
     empty: str = "(no rows)",
+    wide: Collection[str] = (),
 ) -> str:
-    """Render rows as an aligned text table with at most `cap` rows."""
+    """Render rows as an aligned text table with at most `cap` rows; cells are clipped to
+    CELL_WIDTH characters, those of the `wide` columns to WIDE_CELL_WIDTH."""
     lines: list[str] = [title] if title else []
     if not rows:
         lines.append(empty)
         return "\n".join(lines)
     cols = list(columns) if columns else list(rows[0].keys())
-    shown = [[cell(row.get(c)) for c in cols] for row in rows[:cap]]
+    widths_by_column = {c: WIDE_CELL_WIDTH if c in wide else CELL_WIDTH for c in cols}
+    shown = [[cell(row.get(c), widths_by_column[c]) for c in cols] for row in rows[:cap]]
     widths = [max(len(c), *(len(r[i]) for r in shown)) for i, c in enumerate(cols)]
     lines.append("  ".join(c.ljust(w) for c, w in zip(cols, widths, strict=True)).rstrip())
     lines.append("  ".join("-" * w for w in widths))
