@@ -100,24 +100,19 @@ def _testcase(suite: ET.Element, result: FaultResult) -> None:
 
 def to_junit_xml(report: RunReport) -> str:
     summary = report.summary
-    suites = ET.Element(
-        "testsuites",
-        name="faulttest",
-        tests=str(summary.total),
-        failures=str(summary.failed),
-        errors=str(summary.errored),
-        skipped=str(summary.skipped),
-        time=f"{report.duration:.3f}",
-    )
+    counts = {
+        "name": "faulttest",
+        "tests": str(summary.total),
+        "failures": str(summary.failed),
+        "errors": str(summary.errored),
+        "skipped": str(summary.skipped),
+        "time": f"{report.duration:.3f}",
+    }
+    suites = ET.Element("testsuites", counts)
     suite = ET.SubElement(
         suites,
         "testsuite",
-        name="faulttest",
-        tests=str(summary.total),
-        failures=str(summary.failed),
-        errors=str(summary.errored),
-        skipped=str(summary.skipped),
-        time=f"{report.duration:.3f}",
+        counts,
         timestamp=report.timestamp.strftime("%Y-%m-%dT%H:%M:%S"),
         hostname="localhost",
     )
