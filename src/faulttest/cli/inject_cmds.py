@@ -12,7 +12,7 @@ import shlex
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -47,6 +47,16 @@ CONN_HELP = "Target primary DSN or infrastructure alias (default: $FAULTTEST_CON
 REPLICA_HELP = "Target replica DSN or alias (default: $FAULTTEST_REPLICA_CONN, else the lab's)."
 INFRA_HELP = "infrastructure.json registering test systems (default: $HELPDESK_INFRA_CONFIG)."
 OVERRIDE_HELP = "Inject even into a target that is not registered as a test system. Dangerous."
+
+# The target options inject, teardown and selftest share.
+ConnOption = Annotated[str | None, typer.Option("--conn", help=CONN_HELP)]
+ReplicaOption = Annotated[str | None, typer.Option("--replica-conn", help=REPLICA_HELP)]
+ContextOption = Annotated[
+    str | None, typer.Option("--context", help="Kubernetes context (k8s faults).")
+]
+InfraOption = Annotated[Path | None, typer.Option("--infra-config", help=INFRA_HELP)]
+CatalogOption = Annotated[list[Path], typer.Option("--catalog", help=CATALOG_OPTION_HELP)]
+OverrideOption = Annotated[bool, typer.Option(OVERRIDE_FLAG, help=OVERRIDE_HELP)]
 
 
 def register(app: typer.Typer) -> None:
@@ -117,12 +127,12 @@ def _flags(
 
 def inject_cmd(
     failure_id: str = typer.Option(..., "--id", help="The failure id (see 'faulttest list')."),
-    conn: str | None = typer.Option(None, "--conn", help=CONN_HELP),
-    replica_conn: str | None = typer.Option(None, "--replica-conn", help=REPLICA_HELP),
-    context: str | None = typer.Option(None, "--context", help="Kubernetes context (k8s faults)."),
-    infra_config: Path | None = typer.Option(None, "--infra-config", help=INFRA_HELP),
-    catalog: list[Path] = typer.Option([], "--catalog", help=CATALOG_OPTION_HELP),
-    override: bool = typer.Option(False, OVERRIDE_FLAG, help=OVERRIDE_HELP),
+    conn: ConnOption = None,
+    replica_conn: ReplicaOption = None,
+    context: ContextOption = None,
+    infra_config: InfraOption = None,
+    catalog: CatalogOption = [],  # noqa: B006 - typer copies option defaults
+    override: OverrideOption = False,
 ) -> None:
     """Inject one fault, verify it is really present, and print the prompt for the agent."""
     flags = _flags(conn, replica_conn, infra_config, catalog, context, override)
@@ -145,12 +155,12 @@ def inject_cmd(
 def teardown_cmd(
     failure_id: str | None = typer.Option(None, "--id", help="The failure id to tear down."),
     all_: bool = typer.Option(False, "--all", help="Undo everything the journal records."),
-    conn: str | None = typer.Option(None, "--conn", help=CONN_HELP),
-    replica_conn: str | None = typer.Option(None, "--replica-conn", help=REPLICA_HELP),
-    context: str | None = typer.Option(None, "--context", help="Kubernetes context (k8s faults)."),
-    infra_config: Path | None = typer.Option(None, "--infra-config", help=INFRA_HELP),
-    catalog: list[Path] = typer.Option([], "--catalog", help=CATALOG_OPTION_HELP),
-    override: bool = typer.Option(False, OVERRIDE_FLAG, help=OVERRIDE_HELP),
+    conn: ConnOption = None,
+    replica_conn: ReplicaOption = None,
+    context: ContextOption = None,
+    infra_config: InfraOption = None,
+    catalog: CatalogOption = [],  # noqa: B006 - typer copies option defaults
+    override: OverrideOption = False,
 ) -> None:
     """Undo a fault (or --all recorded ones) and verify the target is clean; idempotent."""
     if bool(failure_id) == all_:
@@ -218,12 +228,12 @@ def _teardown_all(flags: TargetFlags) -> None:
 def selftest_cmd(
     ids: str | None = typer.Option(None, "--ids", help="Only these failure ids (comma list)."),
     categories: str | None = typer.Option(None, "--categories", help="Only these categories."),
-    conn: str | None = typer.Option(None, "--conn", help=CONN_HELP),
-    replica_conn: str | None = typer.Option(None, "--replica-conn", help=REPLICA_HELP),
-    context: str | None = typer.Option(None, "--context", help="Kubernetes context (k8s faults)."),
-    infra_config: Path | None = typer.Option(None, "--infra-config", help=INFRA_HELP),
-    catalog: list[Path] = typer.Option([], "--catalog", help=CATALOG_OPTION_HELP),
-    override: bool = typer.Option(False, OVERRIDE_FLAG, help=OVERRIDE_HELP),
+    conn: ConnOption = None,
+    replica_conn: ReplicaOption = None,
+    context: ContextOption = None,
+    infra_config: InfraOption = None,
+    catalog: CatalogOption = [],  # noqa: B006 - typer copies option defaults
+    override: OverrideOption = False,
 ) -> None:
     """Prove injection works: per fault inject → probe holds → teardown → clean."""
     from faulttest.inject.selftest import run_selftest
